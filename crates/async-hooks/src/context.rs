@@ -1,0 +1,347 @@
+//! The execution context of each thread (SPEC S2, S3, S5, S15, S16, S18).
+//!
+//! All per-thread state of the crate lives in one thread-local, [`ThreadState`]: the ids of the
+//! scope running now, the stack of what each open scope replaced, the async-local storage frame,
+//! and the dispatch state of [`registry`](crate::registry) (the pinned hook list of S10 and the
+//! "inside a callback" depth of S21). One `thread_local!` means one TLS lookup per operation and
+//! one place that defines what happens when the thread-local is torn down at thread exit.
+//!
+//! # Thread exit
+//!
+//! Once the thread-local has been destroyed (code running in another thread-local's destructor),
+//! [`execution_async_id`] reads as the root (`1`) and [`trigger_async_id`] as `0`, entering a
+//! scope still dispatches `before` and `after` but cannot track the scope stack (so the S16 check
+//! is skipped), and async-local storage reads as empty.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::fatal;
+use crate::id::AsyncId;
+use crate::registry::{self, HookList};
+use crate::resource::Resource;
+use crate::storage::Frame;
+
+/// What an open scope replaced, restored when it closes.
+struct Saved {
+    id: AsyncId,
+    trigger: AsyncId,
+    resource: Option<Resource>,
+    storage: Option<Arc<Frame>>,
+}
+
+/// All per-thread state of the crate.
+pub(crate) struct ThreadState {
+    /// The execution id (S2: `1` outside every scope).
+    pub(crate) exec_id: Cell<AsyncId>,
+    /// The trigger id of the scope running now (S2: `0` outside every scope).
+    pub(crate) trigger_id: Cell<AsyncId>,
+    /// The resource whose scope runs now; `None` at the root.
+    resource: RefCell<Option<Resource>>,
+    /// The async-local storage frame in force now; `None` means no store is set.
+    pub(crate) storage: RefCell<Option<Arc<Frame>>>,
+    /// What each open scope replaced, innermost last.
+    stack: RefCell<Vec<Saved>>,
+
+    /// Hook dispatches under way on this thread (S10, S21).
+    pub(crate) dispatch_depth: Cell<u32>,
+    /// The hook list this thread dispatches to; refreshed only by an outermost dispatch (S10).
+    pub(crate) hooks: RefCell<Option<Arc<HookList>>>,
+    /// The registry generation `hooks` was taken at.
+    pub(crate) hooks_generation: Cell<u64>,
+    /// This thread changed the hook list from inside a callback and holds back the lowering of
+    /// the fast-path flags until its outermost dispatch returns (S10).
+    pub(crate) holds_flags: Cell<bool>,
+
+    /// `AsyncLocalStorage::with` calls under way on this thread; while non-zero, storage frames
+    /// replaced on this thread are parked in `parked_frames` instead of dropped.
+    pub(crate) borrow_depth: Cell<u32>,
+    pub(crate) parked_frames: RefCell<Vec<Arc<Frame>>>,
+}
+
+thread_local! {
+    static STATE: ThreadState = const {
+        ThreadState {
+            exec_id: Cell::new(AsyncId::ROOT),
+            trigger_id: Cell::new(AsyncId::NONE),
+            resource: RefCell::new(None),
+            storage: RefCell::new(None),
+            stack: RefCell::new(Vec::new()),
+            dispatch_depth: Cell::new(0),
+            hooks: RefCell::new(None),
+            hooks_generation: Cell::new(0),
+            holds_flags: Cell::new(false),
+            borrow_depth: Cell::new(0),
+            parked_frames: RefCell::new(Vec::new()),
+        }
+    };
+}
+
+/// Runs `f` with this thread's state, or returns `None` once it has been torn down.
+#[inline]
+pub(crate) fn with_state<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
+    STATE.try_with(f).ok()
+}
+
+impl ThreadState {
+    /// Replaces the storage frame in force, parking the old one if a borrow of it may be live.
+    pub(crate) fn replace_storage(&self, frame: Option<Arc<Frame>>) {
+        let old = self.storage.replace(frame);
+        self.retire_frame(old);
+    }
+
+    /// Drops a frame that was in force, unless an `AsyncLocalStorage::with` on this thread may
+    /// still hold a reference into it; then it is parked until the outermost `with` returns.
+    pub(crate) fn retire_frame(&self, frame: Option<Arc<Frame>>) {
+        if let Some(frame) = frame {
+            if self.borrow_depth.get() > 0 {
+                self.parked_frames.borrow_mut().push(frame);
+            } else {
+                drop(frame);
+            }
+        }
+    }
+}
+
+/// The id of the resource whose code runs now on this thread (S2, S3).
+///
+/// `1` ([`AsyncId::ROOT`]) outside every scope, on every thread; inside a resource's scope, that
+/// resource's id; inside a `destroy` callback, `0` (S18). It costs one thread-local read, and is
+/// kept up to date whether or not any hook is enabled (S6).
+///
+/// ```
+/// use async_hooks::{execution_async_id, AsyncId, AsyncResource};
+///
+/// assert_eq!(execution_async_id(), AsyncId::ROOT);
+/// let res = AsyncResource::new("my-crate.Job");
+/// res.run_in_async_scope(|| assert_eq!(execution_async_id(), res.async_id()));
+/// assert_eq!(execution_async_id(), AsyncId::ROOT);
+/// ```
+#[inline]
+pub fn execution_async_id() -> AsyncId {
+    STATE
+        .try_with(|s| s.exec_id.get())
+        .unwrap_or(AsyncId::ROOT)
+}
+
+/// The trigger id of the resource whose code runs now: the resource that caused it (S2, S3).
+///
+/// `0` ([`AsyncId::NONE`]) outside every scope and inside `destroy` callbacks.
+///
+/// ```
+/// use async_hooks::{trigger_async_id, AsyncId, AsyncResource};
+///
+/// assert_eq!(trigger_async_id(), AsyncId::NONE);
+/// let parent = AsyncResource::new("my-crate.Parent");
+/// parent.run_in_async_scope(|| {
+///     let child = AsyncResource::new("my-crate.Child"); // trigger = parent (S4)
+///     child.run_in_async_scope(|| assert_eq!(trigger_async_id(), parent.async_id()));
+/// });
+/// ```
+#[inline]
+pub fn trigger_async_id() -> AsyncId {
+    STATE
+        .try_with(|s| s.trigger_id.get())
+        .unwrap_or(AsyncId::NONE)
+}
+
+/// Alias of [`execution_async_id`], the name the original `async_hooks` documentation used.
+///
+/// ```
+/// assert_eq!(async_hooks::current_id(), async_hooks::execution_async_id());
+/// ```
+#[inline]
+pub fn current_id() -> AsyncId {
+    execution_async_id()
+}
+
+/// Alias of [`trigger_async_id`], the name the original `async_hooks` documentation used.
+///
+/// ```
+/// assert_eq!(async_hooks::trigger_id(), async_hooks::trigger_async_id());
+/// ```
+#[inline]
+pub fn trigger_id() -> AsyncId {
+    trigger_async_id()
+}
+
+/// The resource whose scope runs now, with its payload (S28).
+///
+/// At the root (and inside `destroy` callbacks) it returns [`Resource::root`], one shared
+/// resource with id `1` and type `"ROOT"`.
+///
+/// ```
+/// use async_hooks::{execution_async_resource, AsyncResource};
+///
+/// struct Query(&'static str);
+///
+/// assert!(execution_async_resource().is_root());
+/// let res = AsyncResource::builder("my-crate.Query")
+///     .payload(Query("SELECT 1"))
+///     .build()
+///     .unwrap();
+/// res.run_in_async_scope(|| {
+///     let now = execution_async_resource();
+///     assert_eq!(now.payload::<Query>().map(|q| q.0), Some("SELECT 1"));
+/// });
+/// ```
+pub fn execution_async_resource() -> Resource {
+    STATE
+        .try_with(|s| s.resource.borrow().clone())
+        .ok()
+        .flatten()
+        .unwrap_or_else(Resource::root)
+}
+
+/// The current execution id and storage frame, read in one thread-local access: what a new
+/// resource captures (S4, S31).
+#[inline]
+pub(crate) fn capture() -> (AsyncId, Option<Arc<Frame>>) {
+    STATE
+        .try_with(|s| (s.exec_id.get(), s.storage.borrow().clone()))
+        .unwrap_or((AsyncId::ROOT, None))
+}
+
+/// The storage frame in force now (one reference-count increment, S33).
+pub(crate) fn capture_storage() -> Option<Arc<Frame>> {
+    STATE
+        .try_with(|s| s.storage.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Opens `resource`'s scope on this thread: push its context, then `before` (S15).
+///
+/// `storage` is the async-local frame the scope runs with (S31).
+#[inline]
+pub(crate) fn enter(resource: &Resource, storage: Option<Arc<Frame>>) {
+    let _ = STATE.try_with(|s| {
+        let saved = Saved {
+            id: s.exec_id.replace(resource.async_id()),
+            trigger: s.trigger_id.replace(resource.trigger_async_id()),
+            resource: s.resource.replace(Some(resource.clone())),
+            // Moved to the stack, not dropped: nothing needs parking.
+            storage: s.storage.replace(storage),
+        };
+        s.stack.borrow_mut().push(saved);
+    });
+    registry::emit_before(resource.async_id());
+}
+
+/// Closes the innermost scope, which must be `expected`'s: `after`, then pop (S15, S16).
+///
+/// Returns an error if no scope is open on this thread (S20); a scope other than `expected`'s
+/// being innermost is fatal (S16).
+#[inline]
+pub(crate) fn leave(expected: AsyncId) -> Result<(), Error> {
+    let frame = leave_keeping_storage(expected)?;
+    if frame.is_some() {
+        let _ = STATE.try_with(|s| s.retire_frame(frame));
+    }
+    Ok(())
+}
+
+/// [`leave`], returning the storage frame that was in force at the end of the scope instead of
+/// dropping it, for wrappers whose context persists from one scope to the next.
+pub(crate) fn leave_keeping_storage(expected: AsyncId) -> Result<Option<Arc<Frame>>, Error> {
+    let open = STATE.try_with(|s| {
+        if s.stack.borrow().is_empty() {
+            return Err(Error::no_scope(expected));
+        }
+        let actual = s.exec_id.get();
+        if actual != expected {
+            fatal::corrupted_stack(actual, expected);
+        }
+        Ok(())
+    });
+    match open {
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(())) => registry::emit_after(expected),
+        // Thread-local gone: no stack to check or pop; still tell the hooks.
+        Err(_) => {
+            registry::emit_after(expected);
+            return Ok(None);
+        }
+    }
+    let popped = STATE.try_with(|s| {
+        // An `after` hook may itself have opened and closed scopes, but it cannot leave one
+        // open (that is fatal above), so the innermost is still `expected`'s.
+        let saved = s.stack.borrow_mut().pop()?;
+        s.exec_id.set(saved.id);
+        s.trigger_id.set(saved.trigger);
+        let old_resource = s.resource.replace(saved.resource);
+        let frame = s.storage.replace(saved.storage);
+        drop(old_resource);
+        frame
+    });
+    Ok(popped.ok().flatten())
+}
+
+/// Like [`leave`], for closers that cannot report an error (guards, futures): closing when no
+/// scope is open means the stack was corrupted by a mismatched manual `emit_after`.
+pub(crate) fn leave_or_die(expected: AsyncId) {
+    if leave(expected).is_err() {
+        fatal::corrupted_stack(execution_async_id(), expected);
+    }
+}
+
+/// Runs `f` with the execution context cleared to `(0, 0)`, no resource and no store (S18).
+pub(crate) fn with_no_context<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore {
+        id: AsyncId,
+        trigger: AsyncId,
+        resource: Option<Resource>,
+        storage: Option<Arc<Frame>>,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = STATE.try_with(|s| {
+                s.exec_id.set(self.id);
+                s.trigger_id.set(self.trigger);
+                let old_resource = s.resource.replace(self.resource.take());
+                s.replace_storage(self.storage.take());
+                drop(old_resource);
+            });
+        }
+    }
+    let _restore = STATE
+        .try_with(|s| Restore {
+            id: s.exec_id.replace(AsyncId::NONE),
+            trigger: s.trigger_id.replace(AsyncId::NONE),
+            resource: s.resource.replace(None),
+            // Moving the frame out drops nothing, so nothing needs parking.
+            storage: s.storage.replace(None),
+        })
+        .ok();
+    f()
+}
+
+/// How many scopes are open on this thread (for tests and diagnostics).
+pub(crate) fn scope_depth() -> usize {
+    STATE.try_with(|s| s.stack.borrow().len()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_context_on_a_new_thread() {
+        // S2
+        std::thread::spawn(|| {
+            assert_eq!(execution_async_id(), AsyncId::ROOT);
+            assert_eq!(trigger_async_id(), AsyncId::NONE);
+            assert_eq!(scope_depth(), 0);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn leave_without_scope_is_an_error() {
+        // S20
+        let err = leave(AsyncId::new(99)).unwrap_err();
+        assert!(err.is_no_scope());
+    }
+}
