@@ -120,9 +120,7 @@ impl ThreadState {
 /// ```
 #[inline]
 pub fn execution_async_id() -> AsyncId {
-    STATE
-        .try_with(|s| s.exec_id.get())
-        .unwrap_or(AsyncId::ROOT)
+    STATE.try_with(|s| s.exec_id.get()).unwrap_or(AsyncId::ROOT)
 }
 
 /// The trigger id of the resource whose code runs now: the resource that caused it (S2, S3).

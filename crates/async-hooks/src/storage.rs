@@ -274,15 +274,11 @@ impl<T: Send + Sync + 'static> AsyncLocalStorage<T> {
     }
 
     #[inline]
-    fn with_in<R>(
-        &self,
-        s: &ThreadState,
-        store: u64,
-        f: &mut impl FnMut(Option<&T>) -> R,
-    ) -> R {
-        let frame: *const Frame = match &*s.storage.borrow() {
-            Some(frame) => Arc::as_ptr(frame),
-            None => return f(None),
+    fn with_in<R>(&self, s: &ThreadState, store: u64, f: &mut impl FnMut(Option<&T>) -> R) -> R {
+        // The `RefCell` borrow ends with this statement: `f` may replace the frame.
+        let frame: Option<*const Frame> = s.storage.borrow().as_ref().map(Arc::as_ptr);
+        let Some(frame) = frame else {
+            return f(None);
         };
         let _borrow = BorrowGuard::new(s);
         // SAFETY: `frame` points into an `Arc<Frame>` that was in `s.storage` a moment ago,
