@@ -10,6 +10,8 @@
 //! [`enter_with`](crate::AsyncLocalStorage::enter_with) persist for the rest of that future,
 //! across its `.await`s, and never leak to the code that polls it.
 
+use std::borrow::Borrow;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -76,6 +78,17 @@ impl<F> InAsyncScope<F> {
     pub fn resource(&self) -> &AsyncResource {
         &self.resource
     }
+
+    /// The inner future, unless it has completed.
+    ///
+    /// ```
+    /// # use async_hooks::AsyncResource;
+    /// let fut = AsyncResource::new("X").wrap_future(async { 1 });
+    /// assert!(fut.get_ref().is_some());
+    /// ```
+    pub fn get_ref(&self) -> Option<&F> {
+        self.future.as_ref()
+    }
 }
 
 impl<F: Future> Future for InAsyncScope<F> {
@@ -83,37 +96,176 @@ impl<F: Future> Future for InAsyncScope<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
-        let id = this.resource.async_id();
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             panic!("`InAsyncScope` polled after it completed");
         };
-        context::enter(this.resource.resource(), this.storage.take());
-        // Leaves the scope even if `poll` panics, keeping the storage frame for the next poll.
-        struct Leave<'a> {
-            id: crate::AsyncId,
-            storage: &'a mut Option<Arc<Frame>>,
-        }
-        impl Drop for Leave<'_> {
-            fn drop(&mut self) {
-                match context::leave_keeping_storage(self.id) {
-                    Ok(frame) => *self.storage = frame,
-                    Err(_) => crate::fatal::corrupted_stack(crate::execution_async_id(), self.id),
-                }
-            }
-        }
-        let leave = Leave {
-            id,
-            storage: this.storage,
-        };
+        let scope = PollScope::enter(this.resource, this.storage);
         let poll = future.poll(cx);
         if poll.is_ready() {
             // Completed: drop the spent future in scope, leave, then `destroy` (S17).
             this.future.set(None);
-            drop(leave);
+            drop(scope);
             *this.storage = None;
             let _ = this.resource.emit_destroy();
         }
         poll
+    }
+}
+
+impl<F: fmt::Debug> fmt::Debug for InAsyncScope<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InAsyncScope")
+            .field("future", &self.future)
+            .field("resource", &self.resource)
+            .finish()
+    }
+}
+
+/// One poll's scope: enters `resource` with the wrapper's storage frame, and on drop (also
+/// when the poll panics) leaves it and keeps the frame then in force for the next poll, so that
+/// `enter_with` inside a wrapped future lasts for the rest of it.
+struct PollScope<'a> {
+    id: crate::AsyncId,
+    storage: &'a mut Option<Arc<Frame>>,
+}
+
+impl<'a> PollScope<'a> {
+    fn enter(resource: &AsyncResource, storage: &'a mut Option<Arc<Frame>>) -> Self {
+        context::enter(resource.resource(), storage.take());
+        PollScope {
+            id: resource.async_id(),
+            storage,
+        }
+    }
+}
+
+impl Drop for PollScope<'_> {
+    fn drop(&mut self) {
+        match context::leave_keeping_storage(self.id) {
+            Ok(frame) => *self.storage = frame,
+            Err(_) => crate::fatal::corrupted_stack(crate::execution_async_id(), self.id),
+        }
+    }
+}
+
+pin_project! {
+    /// A future that runs inside the scope of a resource it does not own: every poll (and the
+    /// drop of the inner future) is a `before`/`after` pair of `R`'s resource, which is **not**
+    /// destroyed when the future ends. `R` is anything that borrows an [`AsyncResource`]: a
+    /// reference, an `Arc`, a `Box`. For connections and servers whose code runs in many
+    /// futures, one after another or at once. Made by [`in_scope_of`] or
+    /// [`FutureExt::in_scope_of`].
+    ///
+    /// Like [`InAsyncScope`], it starts from the async-local context the resource captured and
+    /// keeps `enter_with` changes from one poll to the next, per future.
+    ///
+    /// ```
+    /// use async_hooks::{execution_async_id, future::in_scope_of, AsyncResource};
+    /// use std::sync::Arc;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let waker = std::task::Waker::noop();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    ///
+    /// let conn = Arc::new(AsyncResource::new("my-crate.Conn"));
+    /// let first = block_on(in_scope_of(conn.clone(), async { execution_async_id() }));
+    /// let second = block_on(in_scope_of(&*conn, async { execution_async_id() }));
+    /// assert_eq!((first, second), (conn.async_id(), conn.async_id()));
+    /// assert!(!conn.is_destroyed());
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct InScopeOf<R, F>
+    where
+        R: Borrow<AsyncResource>,
+    {
+        #[pin]
+        future: Option<F>,
+        resource: R,
+        storage: Option<Arc<Frame>>,
+    }
+
+    impl<R, F> PinnedDrop for InScopeOf<R, F>
+    where
+        R: Borrow<AsyncResource>,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if this.future.is_some() {
+                let _scope = PollScope::enter((*this.resource).borrow(), this.storage);
+                this.future.set(None);
+            }
+        }
+    }
+}
+
+/// Runs `future` in `resource`'s scope on every poll, without destroying the resource when it
+/// ends. See [`InScopeOf`].
+///
+/// ```
+/// use async_hooks::{future::in_scope_of, AsyncResource};
+///
+/// let server = AsyncResource::new("my-crate.Server");
+/// let fut = in_scope_of(&server, async { 42 });
+/// # drop(fut);
+/// ```
+pub fn in_scope_of<R: Borrow<AsyncResource>, F: Future>(resource: R, future: F) -> InScopeOf<R, F> {
+    let storage = resource.borrow().storage().cloned();
+    InScopeOf {
+        future: Some(future),
+        resource,
+        storage,
+    }
+}
+
+impl<R: Borrow<AsyncResource>, F> InScopeOf<R, F> {
+    /// The resource the future runs in.
+    ///
+    /// ```
+    /// # use async_hooks::{future::in_scope_of, AsyncResource};
+    /// let r = AsyncResource::new("X");
+    /// assert_eq!(in_scope_of(&r, async {}).resource().async_id(), r.async_id());
+    /// ```
+    pub fn resource(&self) -> &AsyncResource {
+        self.resource.borrow()
+    }
+
+    /// The inner future, unless it has completed.
+    ///
+    /// ```
+    /// # use async_hooks::{future::in_scope_of, AsyncResource};
+    /// let r = AsyncResource::new("X");
+    /// assert!(in_scope_of(&r, async {}).get_ref().is_some());
+    /// ```
+    pub fn get_ref(&self) -> Option<&F> {
+        self.future.as_ref()
+    }
+}
+
+impl<R: Borrow<AsyncResource>, F: Future> Future for InScopeOf<R, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            panic!("`InScopeOf` polled after it completed");
+        };
+        let _scope = PollScope::enter((*this.resource).borrow(), this.storage);
+        let poll = future.poll(cx);
+        if poll.is_ready() {
+            this.future.set(None);
+        }
+        poll
+    }
+}
+
+impl<R: Borrow<AsyncResource>, F: fmt::Debug> fmt::Debug for InScopeOf<R, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InScopeOf")
+            .field("future", &self.future)
+            .field("resource", self.resource.borrow())
+            .finish()
     }
 }
 
@@ -150,6 +302,18 @@ pin_project! {
                 this.future.set(None);
             }
         }
+    }
+}
+
+impl<F: fmt::Debug> fmt::Debug for WithContext<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithContext")
+            .field("future", &self.future)
+            .field(
+                "stores",
+                &self.storage.as_ref().map_or(0, |frame| frame.len()),
+            )
+            .finish()
     }
 }
 
@@ -282,6 +446,19 @@ pub trait FutureExt: Future + Sized {
     /// ```
     fn in_async_resource(self, resource: AsyncResource) -> InAsyncScope<Self> {
         resource.wrap_future(self)
+    }
+
+    /// Runs the future in the scope of a resource it does not own; see [`InScopeOf`].
+    ///
+    /// ```
+    /// # use async_hooks::{future::FutureExt, AsyncResource};
+    /// # use std::sync::Arc;
+    /// let conn = Arc::new(AsyncResource::new("my-crate.Conn"));
+    /// let fut = async {}.in_scope_of(conn.clone());
+    /// # drop(fut);
+    /// ```
+    fn in_scope_of<R: Borrow<AsyncResource>>(self, resource: R) -> InScopeOf<R, Self> {
+        in_scope_of(resource, self)
     }
 }
 
