@@ -12,3 +12,12 @@ pub mod runtime;
 pub mod signal;
 pub mod task;
 pub mod time;
+
+pub use crate::task::{spawn, spawn_blocking, spawn_local, AsyncResourceExt, TaskInfo};
+
+// Resource types (S29) and Node's timer functions.
+pub use crate::fs::FSREQCALLBACK;
+pub use crate::net::{GETADDRINFOREQWRAP, TCPCONNECTWRAP, TCPSERVERWRAP, TCPWRAP, UDPWRAP};
+pub use crate::process::PROCESSWRAP;
+pub use crate::signal::SIGNALWRAP;
+pub use crate::time::{set_interval, set_timeout, TIMEOUT};

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::id::{self, AsyncId};
 use crate::registry;
 use crate::resource::{Resource, ResourceType};
-use crate::storage::Frame;
+use crate::storage::{ContextFrame, Frame};
 
 /// An async resource of the embedder's own: an entry in a queue, a pooled connection, a query.
 ///
@@ -380,6 +380,58 @@ impl AsyncResource {
     /// ```
     pub fn emit_after(&self) -> Result<(), Error> {
         context::leave(self.async_id())
+    }
+
+    /// The async-local context this resource captured at creation (S31).
+    ///
+    /// ```
+    /// use async_hooks::{AsyncLocalStorage, AsyncResource};
+    ///
+    /// let store = AsyncLocalStorage::new();
+    /// let res = store.run(5, || AsyncResource::new("X"));
+    /// assert_eq!(res.captured_context().run(|| store.get()), Some(5));
+    /// ```
+    pub fn captured_context(&self) -> ContextFrame {
+        ContextFrame(self.storage.clone())
+    }
+
+    /// [`emit_before`](Self::emit_before), with `context` as the async-local context of the
+    /// scope instead of the one the resource captured. See [`ContextFrame`].
+    ///
+    /// ```
+    /// use async_hooks::{AsyncLocalStorage, AsyncResource};
+    ///
+    /// let store = AsyncLocalStorage::new();
+    /// let res = AsyncResource::new("X");
+    /// res.emit_before_with(store.run(9, async_hooks::ContextFrame::current));
+    /// assert_eq!(store.get(), Some(9));
+    /// res.emit_after().unwrap();
+    /// ```
+    pub fn emit_before_with(&self, context: ContextFrame) {
+        context::enter(&self.resource, context.0);
+    }
+
+    /// [`emit_after`](Self::emit_after), returning the async-local context in force when the
+    /// scope closed (changes made with `enter_with` in it included), to reopen the next scope
+    /// with [`emit_before_with`](Self::emit_before_with). See [`ContextFrame`].
+    ///
+    /// # Errors
+    ///
+    /// As [`emit_after`](Self::emit_after): if no scope at all is open on this thread.
+    ///
+    /// ```
+    /// use async_hooks::{AsyncLocalStorage, AsyncResource};
+    ///
+    /// let store = AsyncLocalStorage::new();
+    /// let res = AsyncResource::new("X");
+    /// res.emit_before();
+    /// store.enter_with(3);
+    /// let kept = res.emit_after_taking_context()?;
+    /// assert_eq!(kept.run(|| store.get()), Some(3));
+    /// # Ok::<(), async_hooks::Error>(())
+    /// ```
+    pub fn emit_after_taking_context(&self) -> Result<ContextFrame, Error> {
+        context::leave_keeping_storage(self.async_id()).map(ContextFrame)
     }
 
     /// Emits `destroy` now (S17). Dropping the resource afterwards emits nothing more.

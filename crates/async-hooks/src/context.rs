@@ -271,6 +271,14 @@ pub(crate) fn leave_keeping_storage(expected: AsyncId) -> Result<Option<Arc<Fram
         let old_resource = s.resource.replace(saved.resource);
         let frame = s.storage.replace(saved.storage);
         drop(old_resource);
+        // The frame goes to the caller, who may drop it while an `AsyncLocalStorage::with`
+        // on this thread still borrows it (a scope opened before the `with` and closed in its
+        // closure): park a reference too.
+        if let Some(frame) = &frame {
+            if s.borrow_depth.get() > 0 {
+                s.parked_frames.borrow_mut().push(frame.clone());
+            }
+        }
         frame
     });
     Ok(popped.ok().flatten())

@@ -92,7 +92,7 @@ pub use crate::hook::{create_hook, AsyncHook, Callbacks, FnHook, Hook};
 pub use crate::id::AsyncId;
 pub use crate::registry::in_hook_callback;
 pub use crate::resource::{Resource, ResourceType};
-pub use crate::storage::{bind, snapshot, AsyncLocalStorage, Snapshot};
+pub use crate::storage::{bind, snapshot, AsyncLocalStorage, ContextFrame, Snapshot};
 
 /// How many resource scopes are open on this thread now (`0` at the root).
 ///

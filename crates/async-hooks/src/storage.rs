@@ -288,7 +288,9 @@ impl<T: Send + Sync + 'static> AsyncLocalStorage<T> {
         // `run`/`exit`, `with_no_context`, the future wrappers), or handed to
         // `ThreadState::retire_frame`, which parks it in `parked_frames` instead of dropping
         // it; parked frames are dropped only when `borrow_depth` returns to zero (in
-        // `BorrowGuard::drop`). No other thread can reach `s.storage`. So no reference count
+        // `BorrowGuard::drop`); `context::leave_keeping_storage`, which hands the frame of the
+        // closing scope to its caller, parks a reference to it as well while `borrow_depth` is
+        // non-zero. No other thread can reach `s.storage`. So no reference count
         // of this frame reaches zero while `f` runs, whatever `f` does.
         let frame = unsafe { &*frame };
         let epoch = self.epoch.load(Ordering::Relaxed);
@@ -344,6 +346,84 @@ impl<T> fmt::Debug for AsyncLocalStorage<T> {
         f.debug_struct("AsyncLocalStorage")
             .field("id", &self.id.load(Ordering::Relaxed))
             .field("epoch", &self.epoch.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// An async-local context held by value: every store's value at one point, shared by
+/// reference (cloning it is one reference-count increment, S33). An empty frame means no store
+/// is set.
+///
+/// For integrations that open and close a resource's scope from separate callbacks (a runtime's
+/// before-poll and after-poll hooks) and want async-local changes made in one scope, with
+/// [`AsyncLocalStorage::enter_with`], to carry over to the next:
+/// [`AsyncResource::emit_after_taking_context`] returns the context in force when the scope
+/// closed, and [`AsyncResource::emit_before_with`] opens the next scope with it.
+///
+/// ```
+/// use async_hooks::{AsyncLocalStorage, AsyncResource, ContextFrame};
+///
+/// static STEP: AsyncLocalStorage<u32> = AsyncLocalStorage::new();
+/// let task = AsyncResource::new("my-runtime.Task");
+///
+/// task.emit_before_with(task.captured_context());
+/// STEP.enter_with(1);
+/// let context = task.emit_after_taking_context()?;
+///
+/// task.emit_before_with(context); // the next poll goes on where the last one stopped
+/// assert_eq!(STEP.get(), Some(1));
+/// task.emit_after()?;
+/// assert!(ContextFrame::current().is_empty());
+/// # Ok::<(), async_hooks::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ContextFrame(pub(crate) Option<Arc<Frame>>);
+
+impl ContextFrame {
+    /// The context in force now on this thread.
+    ///
+    /// ```
+    /// use async_hooks::{AsyncLocalStorage, ContextFrame};
+    ///
+    /// let store = AsyncLocalStorage::new();
+    /// assert!(ContextFrame::current().is_empty());
+    /// assert!(!store.run(1, ContextFrame::current).is_empty());
+    /// ```
+    pub fn current() -> ContextFrame {
+        ContextFrame(context::capture_storage())
+    }
+
+    /// Whether no store has a value in this context.
+    ///
+    /// ```
+    /// # use async_hooks::ContextFrame;
+    /// assert!(ContextFrame::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Runs `f` with this context in force (the execution context is unchanged), and puts back
+    /// the one it replaced when `f` returns or panics.
+    ///
+    /// ```
+    /// use async_hooks::{AsyncLocalStorage, ContextFrame};
+    ///
+    /// let store = AsyncLocalStorage::new();
+    /// let saved = store.run("a", ContextFrame::current);
+    /// assert_eq!(saved.run(|| store.get()), Some("a"));
+    /// assert_eq!(store.get(), None);
+    /// ```
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _restore = Restore::install(self.0.clone());
+        f()
+    }
+}
+
+impl fmt::Debug for ContextFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextFrame")
+            .field("stores", &self.0.as_ref().map_or(0, |frame| frame.len()))
             .finish()
     }
 }

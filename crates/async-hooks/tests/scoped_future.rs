@@ -112,3 +112,27 @@ fn dropping_an_unfinished_future_drops_it_inside_the_scope() {
     assert_eq!(*seen.lock().unwrap(), Some(res.async_id().as_u64()));
     assert_eq!(execution_async_id(), async_hooks::AsyncId::ROOT);
 }
+
+#[test]
+fn with_stays_valid_when_its_closure_closes_an_outer_scope_and_drops_the_context() {
+    // S30, S31: `emit_after_taking_context` inside `with` hands the borrowed frame to the
+    // caller; dropping it must not free what `with` still reads.
+    struct Counted(Arc<Mutex<u32>>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() += 1;
+        }
+    }
+    static STORE: AsyncLocalStorage<Counted> = AsyncLocalStorage::new();
+    let drops = Arc::new(Mutex::new(0));
+    let res = AsyncResource::new("test.Outer");
+    res.emit_before_with(STORE.run(Counted(drops.clone()), async_hooks::ContextFrame::current));
+    STORE.with(|value| {
+        let value = value.expect("set in the scope");
+        let context = res.emit_after_taking_context().unwrap();
+        drop(context); // the last reference the caller could see
+        assert_eq!(*drops.lock().unwrap(), 0, "still borrowed by `with`");
+        assert_eq!(*value.0.lock().unwrap(), 0); // reading it is sound
+    });
+    assert_eq!(*drops.lock().unwrap(), 1, "dropped once `with` returned");
+}
