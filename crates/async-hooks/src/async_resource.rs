@@ -165,7 +165,12 @@ impl AsyncResourceBuilder {
         if self.resource_type.is_empty() {
             return Err(Error::empty_type());
         }
-        let created_at = self.created_at.unwrap_or_else(Location::caller);
+        // Not `unwrap_or_else(Location::caller)`: a function passed by value loses
+        // `#[track_caller]` and would name this file.
+        let created_at = match self.created_at {
+            Some(location) => location,
+            None => Location::caller(),
+        };
         Ok(AsyncResource::create(
             self.resource_type,
             self.trigger,

@@ -33,10 +33,6 @@ struct Saved {
 
 /// All per-thread state of the crate.
 pub(crate) struct ThreadState {
-    /// The execution id (S2: `1` outside every scope).
-    pub(crate) exec_id: Cell<AsyncId>,
-    /// The trigger id of the scope running now (S2: `0` outside every scope).
-    pub(crate) trigger_id: Cell<AsyncId>,
     /// The resource whose scope runs now; `None` at the root.
     resource: RefCell<Option<Resource>>,
     /// The async-local storage frame in force now; `None` means no store is set.
@@ -60,11 +56,36 @@ pub(crate) struct ThreadState {
     pub(crate) parked_frames: RefCell<Vec<Arc<Frame>>>,
 }
 
+/// The ids of the scope running now. Kept apart from [`ThreadState`] because they need no
+/// destructor: a `const` thread-local of a type without `Drop` is never torn down, so the ids
+/// stay readable (and `destroy` can still clear them to `(0, 0)`, S18) while other
+/// thread-locals are destroyed at thread exit, and reading one skips the destructor-state
+/// check, which makes [`execution_async_id`] a plain thread-local read.
+struct Ids {
+    /// The execution id (S2: `1` outside every scope).
+    exec: Cell<AsyncId>,
+    /// The trigger id of the scope running now (S2: `0` outside every scope).
+    trigger: Cell<AsyncId>,
+}
+
+thread_local! {
+    static IDS: Ids = const {
+        Ids {
+            exec: Cell::new(AsyncId::ROOT),
+            trigger: Cell::new(AsyncId::NONE),
+        }
+    };
+}
+
+/// Runs `f` with this thread's ids.
+#[inline]
+fn ids<R>(f: impl FnOnce(&Ids) -> R) -> R {
+    IDS.with(f)
+}
+
 thread_local! {
     static STATE: ThreadState = const {
         ThreadState {
-            exec_id: Cell::new(AsyncId::ROOT),
-            trigger_id: Cell::new(AsyncId::NONE),
             resource: RefCell::new(None),
             storage: RefCell::new(None),
             stack: RefCell::new(Vec::new()),
@@ -120,7 +141,7 @@ impl ThreadState {
 /// ```
 #[inline]
 pub fn execution_async_id() -> AsyncId {
-    STATE.try_with(|s| s.exec_id.get()).unwrap_or(AsyncId::ROOT)
+    ids(|i| i.exec.get())
 }
 
 /// The trigger id of the resource whose code runs now: the resource that caused it (S2, S3).
@@ -139,9 +160,7 @@ pub fn execution_async_id() -> AsyncId {
 /// ```
 #[inline]
 pub fn trigger_async_id() -> AsyncId {
-    STATE
-        .try_with(|s| s.trigger_id.get())
-        .unwrap_or(AsyncId::NONE)
+    ids(|i| i.trigger.get())
 }
 
 /// Alias of [`execution_async_id`], the name the original `async_hooks` documentation used.
@@ -196,9 +215,7 @@ pub fn execution_async_resource() -> Resource {
 /// resource captures (S4, S31).
 #[inline]
 pub(crate) fn capture() -> (AsyncId, Option<Arc<Frame>>) {
-    STATE
-        .try_with(|s| (s.exec_id.get(), s.storage.borrow().clone()))
-        .unwrap_or((AsyncId::ROOT, None))
+    (execution_async_id(), capture_storage())
 }
 
 /// The storage frame in force now (one reference-count increment, S33).
@@ -216,8 +233,8 @@ pub(crate) fn capture_storage() -> Option<Arc<Frame>> {
 pub(crate) fn enter(resource: &Resource, storage: Option<Arc<Frame>>) {
     let _ = STATE.try_with(|s| {
         let saved = Saved {
-            id: s.exec_id.replace(resource.async_id()),
-            trigger: s.trigger_id.replace(resource.trigger_async_id()),
+            id: ids(|i| i.exec.replace(resource.async_id())),
+            trigger: ids(|i| i.trigger.replace(resource.trigger_async_id())),
             resource: s.resource.replace(Some(resource.clone())),
             // Moved to the stack, not dropped: nothing needs parking.
             storage: s.storage.replace(storage),
@@ -247,7 +264,7 @@ pub(crate) fn leave_keeping_storage(expected: AsyncId) -> Result<Option<Arc<Fram
         if s.stack.borrow().is_empty() {
             return Err(Error::no_scope(expected));
         }
-        let actual = s.exec_id.get();
+        let actual = execution_async_id();
         if actual != expected {
             fatal::corrupted_stack(actual, expected);
         }
@@ -266,8 +283,10 @@ pub(crate) fn leave_keeping_storage(expected: AsyncId) -> Result<Option<Arc<Fram
         // An `after` hook may itself have opened and closed scopes, but it cannot leave one
         // open (that is fatal above), so the innermost is still `expected`'s.
         let saved = s.stack.borrow_mut().pop()?;
-        s.exec_id.set(saved.id);
-        s.trigger_id.set(saved.trigger);
+        ids(|i| {
+            i.exec.set(saved.id);
+            i.trigger.set(saved.trigger);
+        });
         let old_resource = s.resource.replace(saved.resource);
         let frame = s.storage.replace(saved.storage);
         drop(old_resource);
@@ -293,33 +312,37 @@ pub(crate) fn leave_or_die(expected: AsyncId) {
 }
 
 /// Runs `f` with the execution context cleared to `(0, 0)`, no resource and no store (S18).
+///
+/// The ids are cleared even while this thread's other state is being torn down.
 pub(crate) fn with_no_context<R>(f: impl FnOnce() -> R) -> R {
     struct Restore {
         id: AsyncId,
         trigger: AsyncId,
-        resource: Option<Resource>,
-        storage: Option<Arc<Frame>>,
+        rest: Option<(Option<Resource>, Option<Arc<Frame>>)>,
     }
     impl Drop for Restore {
         fn drop(&mut self) {
-            let _ = STATE.try_with(|s| {
-                s.exec_id.set(self.id);
-                s.trigger_id.set(self.trigger);
-                let old_resource = s.resource.replace(self.resource.take());
-                s.replace_storage(self.storage.take());
-                drop(old_resource);
+            ids(|i| {
+                i.exec.set(self.id);
+                i.trigger.set(self.trigger);
             });
+            if let Some((resource, storage)) = self.rest.take() {
+                let _ = STATE.try_with(|s| {
+                    let old_resource = s.resource.replace(resource);
+                    s.replace_storage(storage);
+                    drop(old_resource);
+                });
+            }
         }
     }
-    let _restore = STATE
-        .try_with(|s| Restore {
-            id: s.exec_id.replace(AsyncId::NONE),
-            trigger: s.trigger_id.replace(AsyncId::NONE),
-            resource: s.resource.replace(None),
-            // Moving the frame out drops nothing, so nothing needs parking.
-            storage: s.storage.replace(None),
-        })
-        .ok();
+    let _restore = Restore {
+        id: ids(|i| i.exec.replace(AsyncId::NONE)),
+        trigger: ids(|i| i.trigger.replace(AsyncId::NONE)),
+        // Moving the frame out drops nothing, so nothing needs parking.
+        rest: STATE
+            .try_with(|s| (s.resource.replace(None), s.storage.replace(None)))
+            .ok(),
+    };
     f()
 }
 

@@ -12,9 +12,14 @@
 //! ```
 //!
 //! - **Ids** come from one `AtomicU64` starting at 2 (S1).
-//! - **The context** is one thread-local (`context::ThreadState`) holding the current ids in
-//!   `Cell`s (so [`execution_async_id`](crate::execution_async_id) is one thread-local read),
-//!   the current resource and storage frame, and a stack of what each open scope replaced.
+//! - **The context** is one thread-local (`context::ThreadState`) holding the current resource
+//!   and storage frame, a stack of what each open scope replaced, and the dispatch state; the
+//!   two current ids live in a second, `const` thread-local of plain `Cell`s. That one
+//!   departure from "one thread-local for all per-thread state" buys two things: a type with
+//!   no destructor is never torn down, so `destroy` callbacks fired from other thread-locals'
+//!   destructors at thread exit still run with ids `(0, 0)` (S18); and reading it needs no
+//!   destructor-state check, so [`execution_async_id`](crate::execution_async_id) is a plain
+//!   thread-local read.
 //!   `leave` checks that the innermost scope is the one asked to close before calling `after`
 //!   hooks; a mismatch is fatal (S16) with or without hooks.
 //! - **The registry** keeps the enabled hooks behind a mutex that only `enable` and `disable`
