@@ -196,6 +196,7 @@ impl AsyncResource {
     /// assert_eq!(res.trigger_async_id(), execution_async_id());
     /// ```
     #[track_caller]
+    #[inline(always)]
     pub fn new(resource_type: impl Into<ResourceType>) -> AsyncResource {
         Self::new_or_panic(resource_type.into(), None)
     }
@@ -235,14 +236,15 @@ impl AsyncResource {
     }
 
     #[track_caller]
+    #[inline(always)]
     fn new_or_panic(resource_type: ResourceType, trigger: Option<AsyncId>) -> AsyncResource {
         if resource_type.is_empty() {
-            panic!("{}", Error::empty_type());
+            empty_type_panic();
         }
         Self::create(resource_type, trigger, None, false, Location::caller())
     }
 
-    #[inline]
+    #[inline(always)]
     fn create(
         resource_type: ResourceType,
         trigger: Option<AsyncId>,
@@ -498,7 +500,15 @@ impl AsyncResource {
     }
 }
 
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn empty_type_panic() -> ! {
+    panic!("{}", Error::empty_type())
+}
+
 impl Drop for AsyncResource {
+    #[inline]
     fn drop(&mut self) {
         if !self.manual_destroy && !*self.destroyed.get_mut() {
             *self.destroyed.get_mut() = true;

@@ -23,22 +23,23 @@ use crate::registry::{self, HookList};
 use crate::resource::Resource;
 use crate::storage::Frame;
 
-/// What an open scope replaced, restored when it closes.
-struct Saved {
-    id: AsyncId,
-    trigger: AsyncId,
-    resource: Option<Resource>,
-    storage: Option<Arc<Frame>>,
+/// One open scope: its resource, and what opening it replaced, restored when it closes.
+///
+/// The innermost scope is the top of the stack, so opening a scope is one push and closing it
+/// one pop; the current resource is read from the top rather than kept (and swapped) apart.
+struct Scope {
+    resource: Resource,
+    prev_id: AsyncId,
+    prev_trigger: AsyncId,
+    prev_storage: Option<Arc<Frame>>,
 }
 
 /// All per-thread state of the crate.
 pub(crate) struct ThreadState {
-    /// The resource whose scope runs now; `None` at the root.
-    resource: RefCell<Option<Resource>>,
     /// The async-local storage frame in force now; `None` means no store is set.
     pub(crate) storage: RefCell<Option<Arc<Frame>>>,
-    /// What each open scope replaced, innermost last.
-    stack: RefCell<Vec<Saved>>,
+    /// The open scopes, innermost last.
+    stack: RefCell<Vec<Scope>>,
 
     /// Hook dispatches under way on this thread (S10, S21).
     pub(crate) dispatch_depth: Cell<u32>,
@@ -86,7 +87,6 @@ fn ids<R>(f: impl FnOnce(&Ids) -> R) -> R {
 thread_local! {
     static STATE: ThreadState = const {
         ThreadState {
-            resource: RefCell::new(None),
             storage: RefCell::new(None),
             stack: RefCell::new(Vec::new()),
             dispatch_depth: Cell::new(0),
@@ -204,8 +204,11 @@ pub fn trigger_id() -> AsyncId {
 /// });
 /// ```
 pub fn execution_async_resource() -> Resource {
+    if execution_async_id() == AsyncId::NONE {
+        return Resource::root(); // inside `destroy` (S18)
+    }
     STATE
-        .try_with(|s| s.resource.borrow().clone())
+        .try_with(|s| s.stack.borrow().last().map(|scope| scope.resource.clone()))
         .ok()
         .flatten()
         .unwrap_or_else(Resource::root)
@@ -219,6 +222,7 @@ pub(crate) fn capture() -> (AsyncId, Option<Arc<Frame>>) {
 }
 
 /// The storage frame in force now (one reference-count increment, S33).
+#[inline]
 pub(crate) fn capture_storage() -> Option<Arc<Frame>> {
     STATE
         .try_with(|s| s.storage.borrow().clone())
@@ -232,14 +236,20 @@ pub(crate) fn capture_storage() -> Option<Arc<Frame>> {
 #[inline]
 pub(crate) fn enter(resource: &Resource, storage: Option<Arc<Frame>>) {
     let _ = STATE.try_with(|s| {
-        let saved = Saved {
-            id: ids(|i| i.exec.replace(resource.async_id())),
-            trigger: ids(|i| i.trigger.replace(resource.trigger_async_id())),
-            resource: s.resource.replace(Some(resource.clone())),
+        let (prev_id, prev_trigger) = ids(|i| {
+            (
+                i.exec.replace(resource.async_id()),
+                i.trigger.replace(resource.trigger_async_id()),
+            )
+        });
+        let scope = Scope {
+            resource: resource.clone(),
+            prev_id,
+            prev_trigger,
             // Moved to the stack, not dropped: nothing needs parking.
-            storage: s.storage.replace(storage),
+            prev_storage: s.storage.replace(storage),
         };
-        s.stack.borrow_mut().push(saved);
+        s.stack.borrow_mut().push(scope);
     });
     registry::emit_before(resource.async_id());
 }
@@ -282,14 +292,13 @@ pub(crate) fn leave_keeping_storage(expected: AsyncId) -> Result<Option<Arc<Fram
     let popped = STATE.try_with(|s| {
         // An `after` hook may itself have opened and closed scopes, but it cannot leave one
         // open (that is fatal above), so the innermost is still `expected`'s.
-        let saved = s.stack.borrow_mut().pop()?;
+        let scope = s.stack.borrow_mut().pop()?;
         ids(|i| {
-            i.exec.set(saved.id);
-            i.trigger.set(saved.trigger);
+            i.exec.set(scope.prev_id);
+            i.trigger.set(scope.prev_trigger);
         });
-        let old_resource = s.resource.replace(saved.resource);
-        let frame = s.storage.replace(saved.storage);
-        drop(old_resource);
+        let frame = s.storage.replace(scope.prev_storage);
+        drop(scope.resource); // after the `RefCell` borrow: a payload's `Drop` is user code
         // The frame goes to the caller, who may drop it while an `AsyncLocalStorage::with`
         // on this thread still borrows it (a scope opened before the `with` and closed in its
         // closure): park a reference too.
@@ -311,14 +320,15 @@ pub(crate) fn leave_or_die(expected: AsyncId) {
     }
 }
 
-/// Runs `f` with the execution context cleared to `(0, 0)`, no resource and no store (S18).
+/// Runs `f` with the execution context cleared to `(0, 0)` and no store (S18);
+/// [`execution_async_resource`] reads the root while the execution id is `0`.
 ///
 /// The ids are cleared even while this thread's other state is being torn down.
 pub(crate) fn with_no_context<R>(f: impl FnOnce() -> R) -> R {
     struct Restore {
         id: AsyncId,
         trigger: AsyncId,
-        rest: Option<(Option<Resource>, Option<Arc<Frame>>)>,
+        storage: Option<Option<Arc<Frame>>>,
     }
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -326,22 +336,22 @@ pub(crate) fn with_no_context<R>(f: impl FnOnce() -> R) -> R {
                 i.exec.set(self.id);
                 i.trigger.set(self.trigger);
             });
-            if let Some((resource, storage)) = self.rest.take() {
-                let _ = STATE.try_with(|s| {
-                    let old_resource = s.resource.replace(resource);
-                    s.replace_storage(storage);
-                    drop(old_resource);
-                });
+            if let Some(storage) = self.storage.take() {
+                let _ = STATE.try_with(|s| s.replace_storage(storage));
             }
         }
     }
+    let (id, trigger) = ids(|i| {
+        (
+            i.exec.replace(AsyncId::NONE),
+            i.trigger.replace(AsyncId::NONE),
+        )
+    });
     let _restore = Restore {
-        id: ids(|i| i.exec.replace(AsyncId::NONE)),
-        trigger: ids(|i| i.trigger.replace(AsyncId::NONE)),
+        id,
+        trigger,
         // Moving the frame out drops nothing, so nothing needs parking.
-        rest: STATE
-            .try_with(|s| (s.resource.replace(None), s.storage.replace(None)))
-            .ok(),
+        storage: STATE.try_with(|s| s.storage.replace(None)).ok(),
     };
     f()
 }

@@ -252,6 +252,7 @@ fn dispatch_destroy(id: AsyncId) {
 
 /// Runs `call` over this thread's hook list, refreshed only if this is the outermost dispatch
 /// (S10); a panic in any hook is fatal (S19).
+#[inline]
 fn dispatch(call: impl Fn(&HookList)) {
     let ran = context::with_state(|s| {
         if s.dispatch_depth.get() == 0 {
@@ -273,36 +274,53 @@ fn dispatch(call: impl Fn(&HookList)) {
     }
 }
 
+#[inline]
 fn refresh(s: &ThreadState) {
     let generation = GENERATION.load(Ordering::Acquire);
     if s.hooks_generation.get() != generation {
-        let (list, generation) = {
-            let registry = lock();
-            (
-                registry.published.clone(),
-                GENERATION.load(Ordering::Acquire),
-            )
-        };
-        let old = s.hooks.replace(list);
-        s.hooks_generation.set(generation);
-        drop(old);
+        refresh_slow(s);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn refresh_slow(s: &ThreadState) {
+    let (list, generation) = {
+        let registry = lock();
+        (
+            registry.published.clone(),
+            GENERATION.load(Ordering::Acquire),
+        )
+    };
+    let old = s.hooks.replace(list);
+    s.hooks_generation.set(generation);
+    drop(old); // after the lock: the last reference to a hook may go here
 }
 
 /// Ends one dispatch level; the outermost also lets go of held-back flags (S10).
 struct DepthGuard<'a>(&'a ThreadState);
 
 impl Drop for DepthGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         let s = self.0;
         let depth = s.dispatch_depth.get() - 1;
         s.dispatch_depth.set(depth);
-        if depth == 0 && s.holds_flags.replace(false) {
-            let mut registry = lock();
-            registry.flag_holders -= 1;
-            registry.publish();
+        if depth == 0 && s.holds_flags.get() {
+            release_flags(s);
         }
     }
+}
+
+/// The outermost dispatch of a thread that changed the hook list inside a callback has
+/// returned: let the fast-path flags drop to what the list needs (S10).
+#[cold]
+#[inline(never)]
+fn release_flags(s: &ThreadState) {
+    s.holds_flags.set(false);
+    let mut registry = lock();
+    registry.flag_holders -= 1;
+    registry.publish();
 }
 
 fn guarded(f: impl FnOnce()) {

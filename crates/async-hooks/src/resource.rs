@@ -140,6 +140,7 @@ static ROOT: Resource = Resource {
 };
 
 impl Resource {
+    #[inline]
     pub(crate) fn new(
         async_id: AsyncId,
         trigger_async_id: AsyncId,

@@ -38,6 +38,7 @@ pub(crate) struct Entry {
 /// An immutable map from store to value, sorted by store id.
 pub(crate) type Frame = [Entry];
 
+#[inline]
 fn lookup(frame: &Frame, store: u64) -> Option<&Entry> {
     match frame {
         // One or two stores is the common case: skip the binary search.
@@ -50,37 +51,47 @@ fn lookup(frame: &Frame, store: u64) -> Option<&Entry> {
     }
 }
 
-/// `frame` with `store` set to `value` (or removed, with `None`): a new frame.
+/// `frame` with `store` set to `value` (or removed, with `None`): a new frame, built in one
+/// allocation (the iterator's exact length lets `Arc<[_]>` size it up front).
+#[inline]
 fn with_entry(
     frame: Option<&Frame>,
     store: u64,
     epoch: u64,
     value: Option<Arc<dyn Any + Send + Sync>>,
 ) -> Option<Arc<Frame>> {
-    let old = frame.unwrap_or(&[]);
+    let Some(old) = frame else {
+        // The common case, the first store set: no copy, no iterator.
+        return value.map(|value| {
+            Arc::from([Entry {
+                store,
+                epoch,
+                value,
+            }])
+        });
+    };
     let at = old.partition_point(|e| e.store < store);
     let replaces = old.get(at).is_some_and(|e| e.store == store);
+    let rest = if replaces { at + 1 } else { at };
+    if old.len() - (rest - at) == 0 && value.is_none() {
+        return None;
+    }
     let clone = |e: &Entry| Entry {
         store: e.store,
         epoch: e.epoch,
         value: e.value.clone(),
     };
-    let mut entries = Vec::with_capacity(old.len() + 1);
-    entries.extend(old[..at].iter().map(clone));
-    if let Some(value) = value {
-        entries.push(Entry {
-            store,
-            epoch,
-            value,
-        });
-    }
-    let rest = if replaces { at + 1 } else { at };
-    entries.extend(old[rest..].iter().map(clone));
-    if entries.is_empty() {
-        None
-    } else {
-        Some(entries.into())
-    }
+    let new = value.map(|value| Entry {
+        store,
+        epoch,
+        value,
+    });
+    let entries = old[..at]
+        .iter()
+        .map(clone)
+        .chain(new)
+        .chain(old[rest..].iter().map(clone));
+    Some(entries.collect())
 }
 
 /// Hands out store ids; `0` means "not assigned yet".
@@ -163,12 +174,15 @@ impl<T: Send + Sync + 'static> AsyncLocalStorage<T> {
     fn frame_with(&self, value: Option<T>) -> Option<Arc<Frame>> {
         let store = self.id();
         let epoch = self.epoch.load(Ordering::Relaxed);
-        let value = value.map(|v| Arc::new(v) as Arc<dyn Any + Send + Sync>);
-        context::with_state(|s| {
+        let mut value = value.map(|v| Arc::new(v) as Arc<dyn Any + Send + Sync>);
+        let frame = context::with_state(|s| {
             let current = s.storage.borrow();
-            with_entry(current.as_deref(), store, epoch, value.clone())
-        })
-        .unwrap_or_else(|| with_entry(None, store, epoch, value))
+            with_entry(current.as_deref(), store, epoch, value.take())
+        });
+        match frame {
+            Some(frame) => frame,
+            None => with_entry(None, store, epoch, value), // thread-local torn down
+        }
     }
 
     /// Runs `f` with `value` as the store, for `f` and for everything `f` creates (S30, S31),
@@ -296,7 +310,15 @@ impl<T: Send + Sync + 'static> AsyncLocalStorage<T> {
         let epoch = self.epoch.load(Ordering::Relaxed);
         let value = lookup(frame, store)
             .filter(|e| e.epoch == epoch)
-            .and_then(|e| e.value.downcast_ref::<T>());
+            .map(|e| {
+                debug_assert!(e.value.is::<T>(), "a store's entry holds its own type");
+                // SAFETY: entries under `store` are made only by `frame_with` of the one
+                // `AsyncLocalStorage<T>` whose id is `store` (ids are unique per instance and
+                // never reused, `NEXT_STORE`), and it always stores an `Arc<T>` there; so the
+                // erased value is a `T`, and the cast only drops the vtable that
+                // `downcast_ref` would consult (an indirect call on the hottest read path).
+                unsafe { &*Arc::as_ptr(&e.value).cast::<T>() }
+            });
         f(value)
     }
 
@@ -463,10 +485,23 @@ impl Drop for BorrowGuard<'_> {
         let depth = s.borrow_depth.get() - 1;
         s.borrow_depth.set(depth);
         if depth == 0 {
-            let parked = std::mem::take(&mut *s.parked_frames.borrow_mut());
-            drop(parked); // after the `RefCell` borrow ends: values' `Drop` may read stores
+            drop_parked(s);
         }
     }
+}
+
+#[inline]
+fn drop_parked(s: &ThreadState) {
+    if !s.parked_frames.borrow().is_empty() {
+        drop_parked_slow(s);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_parked_slow(s: &ThreadState) {
+    let parked = std::mem::take(&mut *s.parked_frames.borrow_mut());
+    drop(parked); // after the `RefCell` borrow ends: values' `Drop` may read stores
 }
 
 /// The whole async-local context (every store) captured at one point, to run code in later
