@@ -299,9 +299,9 @@ pub(crate) fn leave_keeping_storage(expected: AsyncId) -> Result<Option<Arc<Fram
         });
         let frame = s.storage.replace(scope.prev_storage);
         drop(scope.resource); // after the `RefCell` borrow: a payload's `Drop` is user code
-        // The frame goes to the caller, who may drop it while an `AsyncLocalStorage::with`
-        // on this thread still borrows it (a scope opened before the `with` and closed in its
-        // closure): park a reference too.
+                              // The frame goes to the caller, who may drop it while an `AsyncLocalStorage::with`
+                              // on this thread still borrows it (a scope opened before the `with` and closed in its
+                              // closure): park a reference too.
         if let Some(frame) = &frame {
             if s.borrow_depth.get() > 0 {
                 s.parked_frames.borrow_mut().push(frame.clone());

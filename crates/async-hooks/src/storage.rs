@@ -308,17 +308,15 @@ impl<T: Send + Sync + 'static> AsyncLocalStorage<T> {
         // of this frame reaches zero while `f` runs, whatever `f` does.
         let frame = unsafe { &*frame };
         let epoch = self.epoch.load(Ordering::Relaxed);
-        let value = lookup(frame, store)
-            .filter(|e| e.epoch == epoch)
-            .map(|e| {
-                debug_assert!(e.value.is::<T>(), "a store's entry holds its own type");
-                // SAFETY: entries under `store` are made only by `frame_with` of the one
-                // `AsyncLocalStorage<T>` whose id is `store` (ids are unique per instance and
-                // never reused, `NEXT_STORE`), and it always stores an `Arc<T>` there; so the
-                // erased value is a `T`, and the cast only drops the vtable that
-                // `downcast_ref` would consult (an indirect call on the hottest read path).
-                unsafe { &*Arc::as_ptr(&e.value).cast::<T>() }
-            });
+        let value = lookup(frame, store).filter(|e| e.epoch == epoch).map(|e| {
+            debug_assert!(e.value.is::<T>(), "a store's entry holds its own type");
+            // SAFETY: entries under `store` are made only by `frame_with` of the one
+            // `AsyncLocalStorage<T>` whose id is `store` (ids are unique per instance and
+            // never reused, `NEXT_STORE`), and it always stores an `Arc<T>` there; so the
+            // erased value is a `T`, and the cast only drops the vtable that
+            // `downcast_ref` would consult (an indirect call on the hottest read path).
+            unsafe { &*Arc::as_ptr(&e.value).cast::<T>() }
+        });
         f(value)
     }
 
