@@ -12,6 +12,7 @@ pub mod runtime;
 pub mod signal;
 pub mod task;
 pub mod time;
+pub mod trace;
 
 pub use crate::task::{spawn, spawn_blocking, spawn_local, AsyncResourceExt, TaskInfo};
 

@@ -270,6 +270,7 @@ mod hooks {
         /// assert_eq!(hooks.live_tasks(), 0);
         /// ```
         pub fn new() -> TaskHooks {
+            crate::trace::start_from_env();
             TaskHooks {
                 table: Arc::new(Table {
                     shards: (0..SHARDS).map(|_| Mutex::default()).collect(),

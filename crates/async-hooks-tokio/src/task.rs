@@ -195,6 +195,7 @@ fn task_resource(
     name: Option<String>,
     spawned_at: &'static Location<'static>,
 ) -> (AsyncResource, Arc<TaskInfo>) {
+    crate::trace::start_from_env();
     let info = Arc::new(TaskInfo::new(name, None));
     let payload: Arc<dyn Any + Send + Sync> = info.clone();
     let resource = AsyncResource::builder(resource_type)
@@ -586,6 +587,7 @@ pub trait AsyncResourceExt: Future + Sized {
     /// ```
     #[track_caller]
     fn in_resource(self, resource_type: impl Into<ResourceType>) -> InAsyncScope<Self> {
+        crate::trace::start_from_env();
         let resource = AsyncResource::builder(resource_type)
             .created_at(Location::caller())
             .build();

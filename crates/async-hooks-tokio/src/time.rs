@@ -39,6 +39,7 @@ pub(crate) fn new_resource(
     payload: impl Any + Send + Sync,
     at: &'static Location<'static>,
 ) -> AsyncResource {
+    crate::trace::start_from_env();
     let mut builder = AsyncResource::builder(ty).payload(payload).created_at(at);
     if let Some(trigger) = trigger {
         builder = builder.trigger(trigger);
