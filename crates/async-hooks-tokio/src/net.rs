@@ -27,7 +27,9 @@ use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::ToSocketAddrs;
 
-use crate::time::{new_resource, Scoped};
+use async_hooks::future::in_scope_of;
+
+use crate::time::new_resource;
 
 /// Node's type for a listening TCP socket.
 ///
@@ -326,7 +328,7 @@ impl TcpStream {
     {
         let resource = Arc::clone(&self.resource);
         let future = resource.run_in_async_scope(|| f(self));
-        Scoped::new(resource, future)
+        in_scope_of(resource, future)
     }
 
     /// Runs `future` in this connection's scope on every poll, keeping the resource alive
@@ -345,7 +347,7 @@ impl TcpStream {
     /// # Ok(()) }
     /// ```
     pub fn in_scope<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
-        Scoped::new(Arc::clone(&self.resource), future)
+        in_scope_of(Arc::clone(&self.resource), future)
     }
 
     /// The `TCPWRAP` resource.
@@ -547,7 +549,7 @@ impl UdpSocket {
     where
         A: ToSocketAddrs + 'a,
     {
-        Scoped::new(&self.resource, self.inner.connect(addr))
+        in_scope_of(&self.resource, self.inner.connect(addr))
     }
 
     /// Sends to the connected peer, in the socket's scope.
@@ -563,7 +565,7 @@ impl UdpSocket {
     /// # Ok(()) }
     /// ```
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        Scoped::new(&self.resource, self.inner.send(buf))
+        in_scope_of(&self.resource, self.inner.send(buf))
     }
 
     /// Receives from the connected peer, in the socket's scope.
@@ -581,7 +583,7 @@ impl UdpSocket {
     /// # Ok(()) }
     /// ```
     pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        Scoped::new(&self.resource, self.inner.recv(buf))
+        in_scope_of(&self.resource, self.inner.recv(buf))
     }
 
     /// Sends to `target`, in the socket's scope.
@@ -603,7 +605,7 @@ impl UdpSocket {
     where
         A: ToSocketAddrs + 'a,
     {
-        Scoped::new(&self.resource, self.inner.send_to(buf, target))
+        in_scope_of(&self.resource, self.inner.send_to(buf, target))
     }
 
     /// Receives a datagram and its sender, in the socket's scope.
@@ -624,7 +626,7 @@ impl UdpSocket {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
-        Scoped::new(&self.resource, self.inner.recv_from(buf))
+        in_scope_of(&self.resource, self.inner.recv_from(buf))
     }
 
     /// The local address.

@@ -17,7 +17,9 @@ use std::process::{ExitStatus, Output, Stdio};
 use async_hooks::AsyncResource;
 use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
 
-use crate::time::{new_resource, Scoped};
+use async_hooks::future::in_scope_of;
+
+use crate::time::new_resource;
 
 /// Node's type for a child process.
 ///
@@ -276,7 +278,7 @@ impl Child {
     pub fn wait(&mut self) -> impl Future<Output = io::Result<ExitStatus>> + '_ {
         // Like Tokio, close stdin first so a child reading it can finish.
         drop(self.stdin.take());
-        Scoped::new(&self.resource, self.inner.wait())
+        in_scope_of(&self.resource, self.inner.wait())
     }
 
     /// Sends the process a kill signal without waiting.

@@ -50,7 +50,9 @@ pub mod unix {
     pub use tokio::signal::unix::SignalKind;
 
     use super::SIGNALWRAP;
-    use crate::time::{new_resource, Scoped};
+    use async_hooks::future::in_scope_of;
+
+    use crate::time::new_resource;
 
     /// A stream of one kind of signal, a `SIGNALWRAP` resource from creation to drop, whose
     /// payload is its [`SignalKind`].
@@ -109,7 +111,7 @@ pub mod unix {
         /// # Ok(()) }
         /// ```
         pub fn recv(&mut self) -> impl std::future::Future<Output = Option<()>> + '_ {
-            Scoped::new(&self.resource, self.inner.recv())
+            in_scope_of(&self.resource, self.inner.recv())
         }
 
         /// Polls for the next signal inside the stream's scope.

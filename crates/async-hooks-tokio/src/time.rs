@@ -11,13 +11,12 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::ops::Deref;
 use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_hooks::future::InAsyncScope;
+use async_hooks::future::{in_scope_of, InAsyncScope};
 use async_hooks::{AsyncId, AsyncResource};
 use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
@@ -47,59 +46,6 @@ pub(crate) fn new_resource(
     builder
         .build()
         .expect("the built-in resource types are not empty")
-}
-
-pin_project! {
-    /// A future run inside a resource it does not own (borrowed, or shared through an `Arc`):
-    /// the resource's scope is entered around every poll and around the drop of the inner
-    /// future; the resource is not destroyed by it.
-    pub(crate) struct Scoped<R, F>
-    where
-        R: Deref<Target = AsyncResource>,
-    {
-        resource: R,
-        #[pin]
-        future: Option<F>,
-    }
-
-    impl<R, F> PinnedDrop for Scoped<R, F>
-    where
-        R: Deref<Target = AsyncResource>,
-    {
-        fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            if this.future.is_some() {
-                let _scope = this.resource.enter();
-                this.future.set(None);
-            }
-        }
-    }
-}
-
-impl<R: Deref<Target = AsyncResource>, F> Scoped<R, F> {
-    pub(crate) fn new(resource: R, future: F) -> Self {
-        Scoped {
-            resource,
-            future: Some(future),
-        }
-    }
-}
-
-impl<R: Deref<Target = AsyncResource>, F: Future> Future for Scoped<R, F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let mut this = self.project();
-        let _scope = this.resource.enter();
-        let Some(future) = this.future.as_mut().as_pin_mut() else {
-            panic!("a scoped future was polled after it completed");
-        };
-        let poll = future.poll(cx);
-        if poll.is_ready() {
-            this.future.set(None);
-        }
-        poll
-    }
 }
 
 pin_project! {
@@ -387,7 +333,7 @@ impl Interval {
     /// # }
     /// ```
     pub fn tick(&mut self) -> impl Future<Output = Instant> + '_ {
-        Scoped::new(&self.resource, self.inner.tick())
+        in_scope_of(&self.resource, self.inner.tick())
     }
 
     /// Polls for the next tick inside the interval's scope.

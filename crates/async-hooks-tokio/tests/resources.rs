@@ -538,3 +538,25 @@ async fn child_processes_are_processwraps() {
     );
     assert_all_destroyed_once(); // …and destroy
 }
+
+#[tokio::test]
+async fn enter_with_in_served_code_lasts_across_polls_without_leaking() {
+    // S30, S31: the code that serves a connection runs in its scope on every poll, and an
+    // async-local value it sets with `enter_with` holds for the rest of that code.
+    static STORE: async_hooks::AsyncLocalStorage<u32> = async_hooks::AsyncLocalStorage::new();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let _client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (conn, _) = listener.accept().await.unwrap();
+    let conn_id = conn.resource().async_id();
+    let seen = conn
+        .serve(|_conn| async move {
+            STORE.enter_with(5);
+            tokio::task::yield_now().await; // a second poll
+            (STORE.get(), execution_async_id())
+        })
+        .await;
+    assert_eq!(seen, (Some(5), conn_id));
+    assert_eq!(STORE.get(), None, "nothing leaks to the caller");
+}
