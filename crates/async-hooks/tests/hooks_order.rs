@@ -13,51 +13,9 @@ use async_hooks::{
     create_hook, AsyncHook, AsyncId, AsyncResource, Callbacks, FnHook, Hook, Resource,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Event {
-    Init,
-    Before,
-    After,
-    Destroy,
-}
+mod support;
 
-/// A shared log of `(thread, hook name, event, id)`, rendered as `"a.init(r1)"`.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<Entry>>>);
-
-/// One logged callback: the thread it ran on, the hook's name, the event and its id.
-type Entry = (ThreadId, &'static str, Event, AsyncId);
-
-impl Log {
-    fn push(&self, hook: &'static str, event: Event, id: AsyncId) {
-        let me = thread::current().id();
-        self.0.lock().unwrap().push((me, hook, event, id));
-    }
-
-    /// This thread's events so far, with the ids in `names` replaced by their names, and
-    /// clears the log.
-    fn take(&self, names: &[(AsyncId, &str)]) -> Vec<String> {
-        let me = thread::current().id();
-        let events = std::mem::take(&mut *self.0.lock().unwrap());
-        events
-            .into_iter()
-            .filter(|(t, ..)| *t == me)
-            .map(|(_, hook, event, id)| {
-                let name = names
-                    .iter()
-                    .find(|(n, _)| *n == id)
-                    .map_or_else(|| id.to_string(), |(_, n)| (*n).to_string());
-                let event = match event {
-                    Event::Init => "init",
-                    Event::Before => "before",
-                    Event::After => "after",
-                    Event::Destroy => "destroy",
-                };
-                format!("{hook}.{event}({name})")
-            })
-            .collect()
-    }
-}
+use support::{Event, Log};
 
 /// An [`FnHook`] with all four callbacks, logging under `name`.
 fn recorder(name: &'static str, log: &Log) -> FnHook {
