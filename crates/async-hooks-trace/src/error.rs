@@ -51,6 +51,17 @@ pub(crate) enum Kind {
 }
 
 impl TraceError {
+    /// Names `path` in an I/O error, keeping its kind: "cannot record to `path`: ...".
+    pub(crate) fn with_path(self, path: &std::path::Path) -> TraceError {
+        match self.kind {
+            Kind::Io(e) => TraceError::new(Kind::Io(io::Error::new(
+                e.kind(),
+                format!("cannot record to {}: {e}", path.display()),
+            ))),
+            kind => TraceError::new(kind),
+        }
+    }
+
     pub(crate) fn new(kind: Kind) -> TraceError {
         TraceError { kind, offset: None }
     }

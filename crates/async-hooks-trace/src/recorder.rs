@@ -95,7 +95,7 @@ impl Recorder {
             Ok(guard) => Ok(guard),
             Err(e) => {
                 ACTIVE.store(false, Ordering::Release);
-                Err(e)
+                Err(e.with_path(path))
             }
         }
     }

@@ -22,6 +22,7 @@ use crate::id::AsyncId;
 use crate::registry::{self, HookList};
 use crate::resource::Resource;
 use crate::storage::Frame;
+use crate::sync::thread_local;
 
 /// One open scope: its resource, and what opening it replaced, restored when it closes.
 ///

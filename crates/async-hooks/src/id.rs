@@ -1,7 +1,9 @@
 //! Async ids: the numbers that name resources (SPEC S1).
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::sync::{sync_static, AtomicU64};
 
 /// The number that names one async resource for the life of the process.
 ///
@@ -81,8 +83,10 @@ impl fmt::Debug for AsyncId {
     }
 }
 
-/// The process-wide counter. Starts at 2: 0 and 1 are reserved (S1).
-static NEXT_ID: AtomicU64 = AtomicU64::new(2);
+sync_static! {
+    /// The process-wide counter. Starts at 2: 0 and 1 are reserved (S1).
+    static NEXT_ID: AtomicU64 = AtomicU64::new(2);
+}
 
 /// Takes the next id from the process-wide counter (S1).
 ///

@@ -80,6 +80,7 @@ pub mod print;
 mod registry;
 mod resource;
 mod storage;
+mod sync;
 pub mod thread;
 
 pub use crate::async_resource::{AsyncResource, AsyncResourceBuilder, ScopeGuard};

@@ -37,14 +37,15 @@
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 
 use crate::context::{self, ThreadState};
 use crate::fatal;
 use crate::hook::{Callbacks, Hook};
 use crate::id::AsyncId;
 use crate::resource::Resource;
+use crate::sync::{sync_static, AtomicU64, AtomicU8, Mutex, MutexGuard};
 
 /// The enabled hooks of one generation, split by event, in enable order (S9).
 #[derive(Default)]
@@ -70,18 +71,24 @@ struct Registry {
     flag_holders: usize,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    active: Vec::new(),
-    published: None,
-    flag_holders: 0,
-});
+sync_static! {
+    static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+        active: Vec::new(),
+        published: None,
+        flag_holders: 0,
+    });
+}
 
-/// Bumped, under the lock, each time a new list is published.
-static GENERATION: AtomicU64 = AtomicU64::new(0);
+sync_static! {
+    /// Bumped, under the lock, each time a new list is published.
+    static GENERATION: AtomicU64 = AtomicU64::new(0);
+}
 
-/// One bit per event (the bits of [`Callbacks`]): set while some enabled hook has that
-/// callback, or while a thread holds it up during a dispatch (S10).
-static FLAGS: AtomicU8 = AtomicU8::new(0);
+sync_static! {
+    /// One bit per event (the bits of [`Callbacks`]): set while some enabled hook has that
+    /// callback, or while a thread holds it up during a dispatch (S10).
+    static FLAGS: AtomicU8 = AtomicU8::new(0);
+}
 
 fn lock() -> MutexGuard<'static, Registry> {
     // No user code runs under this lock, so a poisoned lock still holds a consistent list.

@@ -6,8 +6,7 @@
 //! the tests stay correct when another test's resources fire on other threads.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, ThreadId};
+use std::sync::Arc;
 
 use async_hooks::{
     create_hook, AsyncHook, AsyncId, AsyncResource, Callbacks, FnHook, Hook, Resource,

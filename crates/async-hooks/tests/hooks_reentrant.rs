@@ -12,7 +12,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::thread::{self, ThreadId};
+use std::thread;
 
 use async_hooks::{
     create_hook, execution_async_id, hook_println, in_hook_callback, trigger_async_id, AsyncHook,
