@@ -28,3 +28,7 @@ cargo test --workspace --doc
 echo "== Tokio runtime-hook mode (--cfg tokio_unstable)"
 RUSTFLAGS="--cfg tokio_unstable" CARGO_TARGET_DIR=target/tokio-unstable \
     cargo nextest run -p async-hooks-tokio "${profile[@]}"
+
+echo "== loom models of the hook registry (--cfg loom)"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -p async-hooks --test loom --release
