@@ -1,27 +1,39 @@
 //! Fixtures shared by the benchmarks of `async-hooks`.
 //!
 //! Every benchmark is measured against a floor (an empty loop, a thread-local read) and under
-//! the four [`Hooks`] states: no hook, a hook created but disabled, one enabled hook, eight
-//! enabled hooks (STYLE 15, after `tracing/benches`). The hooks are [`NoopHook`]s: they listen
-//! to all four events and do nothing, so what is measured is the dispatch itself.
+//! the [`Hooks`] states: no hook, a hook created but disabled, one enabled hook, eight enabled
+//! hooks (STYLE 15, after `tracing/benches`). The hooks are [`NoopHook`]s: they listen to all
+//! four events and do nothing, so what is measured is the dispatch itself.
+//!
+//! The criterion suites:
 //!
 //! - `benches/core.rs`: ids, and the life of an [`AsyncResource`](async_hooks::AsyncResource).
 //! - `benches/storage.rs`: [`AsyncLocalStorage`] reads and writes, and resource creation with
 //!   0, 1, 10 and 100 stores in use (S33).
-//! - `src/bin/ratios.rs`: the same key operations timed side by side in one process, printed
-//!   as a markdown table of ns/op and the ratios that matter; the [`runner`] module is its
-//!   machinery.
+//! - `benches/tokio.rs`: spawn + await through the Tokio integration against plain Tokio,
+//!   tracing's `.instrument()` and Tokio's own task hooks ([`tasks`]); the await chain.
+//! - `benches/recorder.rs`: the recorder's cost per event ([`recording`]).
+//!
+//! The comparison: `src/bin/ratios/` times the key operations side by side in one process,
+//! interleaved with the Node scripts of `bench/node/` ([`node`]), and prints one markdown table
+//! ([`table`]) of ns/op and the ratios that matter; the [`runner`] module is its machinery.
+//! `bash scripts/bench.sh` runs it (twice: the second build has `--cfg tokio_unstable`).
 //!
 //! ```text
-//! cargo bench -p async-hooks-benches                      # criterion, a few minutes
-//! cargo run --release -p async-hooks-benches --bin ratios # side by side, about a minute
+//! bash scripts/bench.sh                                   # the comparison, a few minutes
+//! cargo bench -p async-hooks-benches                      # criterion, longer
+//! cargo run --release -p async-hooks-benches --bin ratios # the comparison's first run only
 //! ```
 //!
 //! Hooks are process-global: these fixtures are for benchmark processes that do nothing else.
 
 use async_hooks::{create_hook, AsyncHook, AsyncId, AsyncLocalStorage, Hook, Resource};
 
+pub mod node;
+pub mod recording;
 pub mod runner;
+pub mod table;
+pub mod tasks;
 
 /// A hook that listens to all four events and does nothing: the cost it adds is the dispatch.
 ///
@@ -62,6 +74,9 @@ pub enum Hooks {
     Disabled,
     /// One enabled [`NoopHook`].
     One,
+    /// Four enabled [`NoopHook`]s: the middle of Node's comparison scripts (0, 1, 4 hooks).
+    /// Not in [`Hooks::ALL`].
+    Four,
     /// Eight enabled [`NoopHook`]s, each its own hook.
     Eight,
 }
@@ -80,12 +95,14 @@ impl Hooks {
     /// ```
     /// # use async_hooks_benches::Hooks;
     /// assert_eq!(Hooks::Eight.id(), "8_hooks");
+    /// assert_eq!(Hooks::Four.id(), "4_hooks");
     /// ```
     pub fn id(self) -> &'static str {
         match self {
             Hooks::None => "no_hook",
             Hooks::Disabled => "disabled_hook",
             Hooks::One => "1_hook",
+            Hooks::Four => "4_hooks",
             Hooks::Eight => "8_hooks",
         }
     }
@@ -101,6 +118,7 @@ impl Hooks {
         match self {
             Hooks::None | Hooks::Disabled => 0,
             Hooks::One => 1,
+            Hooks::Four => 4,
             Hooks::Eight => 8,
         }
     }
@@ -137,7 +155,7 @@ impl Hooks {
                 hook.enable().disable();
                 vec![hook]
             }
-            Hooks::One | Hooks::Eight => (0..self.enabled())
+            Hooks::One | Hooks::Four | Hooks::Eight => (0..self.enabled())
                 .map(|_| {
                     let hook = create_hook(NoopHook);
                     hook.enable();

@@ -9,7 +9,12 @@
 //! A case is a name, the [`Hooks`] state to run under, and a closure that runs the operation a
 //! given number of times and returns the elapsed time. [`Case::op`] builds the closure from the
 //! operation; [`Case::custom`] takes it as is, for cases with their own setup (nested stores, a
-//! runtime, another process).
+//! runtime). Slow operations (a task spawn) run fewer iterations: [`Case::fewer_iters`].
+//!
+//! A [`Batch`] is another process that times several cases itself (a Node script):
+//! [`measure_with`] runs every batch once per round, after that round's Rust cases, and takes
+//! the median of the rounds the process timed as its sample for the round. So a Node case and
+//! its Rust counterpart are timed minutes apart at most, under the same load.
 //!
 //! ```
 //! use async_hooks::execution_async_id;
@@ -45,6 +50,7 @@ type Run = Box<dyn FnMut(u64) -> Duration>;
 pub struct Case {
     name: String,
     hooks: Hooks,
+    divisor: u64,
     run: Run,
 }
 
@@ -53,6 +59,7 @@ impl std::fmt::Debug for Case {
         f.debug_struct("Case")
             .field("name", &self.name)
             .field("hooks", &self.hooks)
+            .field("divisor", &self.divisor)
             .finish_non_exhaustive()
     }
 }
@@ -96,8 +103,29 @@ impl Case {
         Case {
             name: name.into(),
             hooks,
+            divisor: 1,
             run: Box::new(run),
         }
+    }
+
+    /// Runs `divisor` times fewer iterations than the [`Plan`] says (at least one), for
+    /// operations that take microseconds.
+    ///
+    /// ```
+    /// # use async_hooks_benches::runner::{measure, Case, Plan};
+    /// # use async_hooks_benches::Hooks;
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// let calls = Rc::new(Cell::new(0));
+    /// let seen = calls.clone();
+    /// let case = Case::op("x", Hooks::None, move || seen.set(seen.get() + 1)).fewer_iters(10);
+    /// measure(&mut [case], Plan { rounds: 1, iters: 1_000 });
+    /// assert_eq!(calls.get(), 5 + 100); // warm-up (1/20th) and the timed run
+    /// ```
+    pub fn fewer_iters(mut self, divisor: u64) -> Case {
+        self.divisor = divisor.max(1);
+        self
     }
 
     /// The case's name, its row in the table.
@@ -199,31 +227,143 @@ pub struct Row {
 /// assert!(rows[0].median_ns > 0.0);
 /// ```
 pub fn measure(cases: &mut [Case], plan: Plan) -> Vec<Row> {
-    let iters = plan.iters.max(1);
-    let warm_up = (iters / 20).max(1);
+    measure_with(cases, &mut [], plan).rows
+}
+
+/// Another process that times several cases per run, such as a Node script.
+///
+/// Its closure runs the process once and returns, for each case it timed, the case's name and
+/// its ns per operation, one value per round the process ran.
+///
+/// ```
+/// use async_hooks_benches::runner::Batch;
+///
+/// let batch = Batch::new("fake", |_plan| Ok(vec![("node: x".to_string(), vec![3.0, 1.0, 2.0])]));
+/// assert_eq!(batch.name(), "fake");
+/// ```
+pub struct Batch {
+    name: String,
+    run: BatchRun,
+}
+
+type BatchRun = Box<dyn FnMut(Plan) -> Result<Vec<(String, Vec<f64>)>, String>>;
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Batch {
+    /// A batch named `name` (for messages) that `run` times.
+    ///
+    /// ```
+    /// # use async_hooks_benches::runner::Batch;
+    /// let batch = Batch::new("broken", |_| Err("no such program".to_string()));
+    /// # drop(batch);
+    /// ```
+    pub fn new(
+        name: impl Into<String>,
+        run: impl FnMut(Plan) -> Result<Vec<(String, Vec<f64>)>, String> + 'static,
+    ) -> Batch {
+        Batch {
+            name: name.into(),
+            run: Box::new(run),
+        }
+    }
+
+    /// The batch's name.
+    ///
+    /// ```
+    /// # use async_hooks_benches::runner::Batch;
+    /// assert_eq!(Batch::new("b", |_| Ok(Vec::new())).name(), "b");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// What [`measure_with`] measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// One row per case, then one per case the batches reported, in the order first seen.
+    pub rows: Vec<Row>,
+    /// One message per batch that failed; a failed batch is not run again.
+    pub errors: Vec<String>,
+}
+
+/// Like [`measure`], and after each round's cases, runs every batch once (in an order rotated
+/// from round to round too). A batch's sample for the round is the median of the rounds it
+/// reports for one case.
+///
+/// ```
+/// use async_hooks_benches::runner::{measure_with, Batch, Case, Plan};
+/// use async_hooks_benches::Hooks;
+///
+/// let mut cases = [Case::op("rust: x", Hooks::None, || ())];
+/// let mut batches = [
+///     Batch::new("ok", |_| Ok(vec![("node: x".into(), vec![30.0, 10.0, 20.0])])),
+///     Batch::new("broken", |_| Err("node: not found".into())),
+/// ];
+/// let out = measure_with(&mut cases, &mut batches, Plan { rounds: 3, iters: 10 });
+/// assert_eq!(out.rows.len(), 2);
+/// assert_eq!((out.rows[1].median_ns, out.rows[1].min_ns), (20.0, 20.0));
+/// assert_eq!(out.errors, ["broken: node: not found"]);
+/// ```
+pub fn measure_with(cases: &mut [Case], batches: &mut [Batch], plan: Plan) -> Measured {
     let mut samples = vec![Vec::with_capacity(plan.rounds); cases.len()];
+    let mut external: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut failed = vec![false; batches.len()];
+    let mut errors = Vec::new();
     for round in 0..plan.rounds.max(1) {
         for k in 0..cases.len() {
             let i = (k + round) % cases.len();
             let case = &mut cases[i];
+            let iters = (plan.iters / case.divisor).max(1);
             let _hooks = case.hooks.install();
-            (case.run)(warm_up);
+            (case.run)((iters / 20).max(1));
             let elapsed = (case.run)(iters);
             samples[i].push(elapsed.as_nanos() as f64 / iters as f64);
         }
+        for k in 0..batches.len() {
+            let i = (k + round) % batches.len();
+            if failed[i] {
+                continue;
+            }
+            match (batches[i].run)(plan) {
+                Ok(results) => {
+                    for (name, mut ns) in results {
+                        ns.sort_by(f64::total_cmp);
+                        let sample = median(&ns);
+                        match external.iter_mut().find(|(n, _)| *n == name) {
+                            Some((_, all)) => all.push(sample),
+                            None => external.push((name, vec![sample])),
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed[i] = true;
+                    errors.push(format!("{}: {e}", batches[i].name));
+                }
+            }
+        }
     }
-    cases
-        .iter()
+    let names = cases.iter().map(|c| c.name.clone());
+    let rows = names
         .zip(samples)
-        .map(|(case, mut ns)| {
+        .chain(external)
+        .map(|(name, mut ns)| {
             ns.sort_by(f64::total_cmp);
             Row {
-                name: case.name.clone(),
+                name,
                 median_ns: median(&ns),
                 min_ns: ns.first().copied().unwrap_or(f64::NAN),
             }
         })
-        .collect()
+        .collect();
+    Measured { rows, errors }
 }
 
 fn median(sorted: &[f64]) -> f64 {

@@ -75,8 +75,11 @@ pub const BLOCKING_TASK: &str = "BLOCKING_TASK";
 /// ```
 pub const LOCAL_TASK: &str = "LOCAL_TASK";
 
-/// The payload of every task resource (S28): what hooks can learn about a task in `init`, and
-/// what [`execution_async_resource`](async_hooks::execution_async_resource) returns inside it.
+/// The payload of a named task's resource (S28): what hooks can learn about a task in `init`,
+/// and what [`execution_async_resource`](async_hooks::execution_async_resource) returns inside
+/// it. Tasks given a name with [`Builder::name`], and every task of the runtime-hook mode of
+/// [`runtime`](crate::runtime), carry one; unnamed tasks spawned by this module carry no
+/// payload, which spares an allocation per task.
 ///
 /// ```
 /// use async_hooks::{create_hook, hook_println, FnHook};
@@ -135,24 +138,25 @@ impl TaskInfo {
     /// Tokio's id of the task (the one `JoinHandle::id`, `tokio::task::id` and tokio-console
     /// show), to correlate the two.
     ///
-    /// Tokio hands out the id of a task spawned by this module only after `init`, so inside
-    /// `init` this is `None`; it is set from the moment the task first runs or its spawn call
-    /// returns, whichever comes first. Tasks seen by the runtime hooks of
+    /// Tokio hands out the id of a task spawned by this module only when the spawn call
+    /// returns, after `init`: inside `init` this is `None`, and it is set as the spawn call
+    /// returns. (On a multi-thread runtime the task may start before that; code inside the task
+    /// itself should ask `tokio::task::id()`.) Tasks seen by the runtime hooks of
     /// [`runtime`](crate::runtime) have it from `init`.
     ///
     /// ```
-    /// use async_hooks::execution_async_resource;
     /// use async_hooks_tokio::task::TaskInfo;
     ///
-    /// let rt = tokio::runtime::Runtime::new()?;
+    /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
     /// rt.block_on(async {
-    ///     let handle = async_hooks_tokio::spawn(async {
-    ///         let me = execution_async_resource();
-    ///         let info = me.payload::<TaskInfo>().expect("a task's payload");
-    ///         assert_eq!(info.tokio_id(), Some(tokio::task::id()));
+    ///     let handle = async_hooks_tokio::task::Builder::new().name("report").spawn(async {
+    ///         let me = async_hooks::execution_async_resource();
+    ///         me.payload::<TaskInfo>().and_then(TaskInfo::tokio_id)
     ///     });
-    ///     handle.await
-    /// })?;
+    ///     let id = handle.id();
+    ///     // On this current-thread runtime the task runs after its spawn call returned.
+    ///     assert_eq!(handle.await.unwrap(), Some(id));
+    /// });
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tokio_id(&self) -> Option<tokio::task::Id> {
@@ -163,13 +167,6 @@ impl TaskInfo {
         let _ = self.tokio_id.set(id);
     }
 
-    /// Records the id of the Tokio task running now (the task may run before its spawn call
-    /// has returned the id).
-    fn record_current_id(&self) {
-        if let Some(id) = tokio::task::try_id() {
-            self.set_tokio_id(id);
-        }
-    }
 }
 
 impl fmt::Debug for TaskInfo {
@@ -181,31 +178,37 @@ impl fmt::Debug for TaskInfo {
     }
 }
 
-/// `future`, recording the Tokio task id in `info` when it first runs.
-async fn recording_id<F: Future>(info: Arc<TaskInfo>, future: F) -> F::Output {
-    info.record_current_id();
-    drop(info);
-    future.await
-}
-
-/// Creates the resource of a task (fires `init`), with its payload kept at hand so that the
-/// Tokio id can be filled in once the spawn returns.
+/// Creates the resource of a task (fires `init`). A named task carries a [`TaskInfo`]
+/// payload, kept at hand so that the Tokio id can be filled in once the spawn returns; an
+/// unnamed one carries none, which spares an allocation per task.
+#[inline]
 fn task_resource(
     resource_type: &'static str,
     name: Option<String>,
     spawned_at: &'static Location<'static>,
-) -> (AsyncResource, Arc<TaskInfo>) {
+) -> (AsyncResource, Option<Arc<TaskInfo>>) {
     crate::trace::start_from_env();
-    let info = Arc::new(TaskInfo::new(name, None));
-    let payload: Arc<dyn Any + Send + Sync> = info.clone();
-    let resource = AsyncResource::builder(resource_type)
-        .created_at(spawned_at)
-        .payload_arc(payload)
-        .build();
-    match resource {
+    let builder = AsyncResource::builder(resource_type).created_at(spawned_at);
+    let (builder, info) = match name {
+        Some(name) => {
+            let info = Arc::new(TaskInfo::new(Some(name), None));
+            let payload: Arc<dyn Any + Send + Sync> = info.clone();
+            (builder.payload_arc(payload), Some(info))
+        }
+        None => (builder, None),
+    };
+    match builder.build() {
         Ok(resource) => (resource, info),
         // The task types are non-empty constants: the builder's one error cannot happen.
         Err(e) => unreachable!("{e}"),
+    }
+}
+
+/// Fills in the Tokio id of a named task once its spawn returned it.
+#[inline]
+fn set_tokio_id(info: Option<Arc<TaskInfo>>, id: tokio::task::Id) {
+    if let Some(info) = info {
+        info.set_tokio_id(id);
     }
 }
 
@@ -390,11 +393,11 @@ impl Builder {
         F::Output: Send + 'static,
     {
         let (resource, info) = task_resource(TASK, self.name, Location::caller());
-        let future = resource.wrap_future(recording_id(info.clone(), future));
+        let future = resource.wrap_future(future);
         let wrapped = WrappedSpawn::mark();
         let handle = tokio::spawn(future);
         drop(wrapped);
-        info.set_tokio_id(handle.id());
+        set_tokio_id(info, handle.id());
         handle
     }
 
@@ -416,11 +419,11 @@ impl Builder {
         F::Output: Send + 'static,
     {
         let (resource, info) = task_resource(TASK, self.name, Location::caller());
-        let future = resource.wrap_future(recording_id(info.clone(), future));
+        let future = resource.wrap_future(future);
         let wrapped = WrappedSpawn::mark();
         let join = handle.spawn(future);
         drop(wrapped);
-        info.set_tokio_id(join.id());
+        set_tokio_id(info, join.id());
         join
     }
 
@@ -449,12 +452,8 @@ impl Builder {
         let (resource, info) = task_resource(BLOCKING_TASK, self.name, Location::caller());
         // `resource` moves into the closure: it is destroyed when the closure has run, or when
         // Tokio drops the closure unrun.
-        let id_info = info.clone();
-        let handle = tokio::task::spawn_blocking(move || {
-            id_info.record_current_id();
-            resource.run_in_async_scope(f)
-        });
-        info.set_tokio_id(handle.id());
+        let handle = tokio::task::spawn_blocking(move || resource.run_in_async_scope(f));
+        set_tokio_id(info, handle.id());
         handle
     }
 
@@ -475,12 +474,8 @@ impl Builder {
         R: Send + 'static,
     {
         let (resource, info) = task_resource(BLOCKING_TASK, self.name, Location::caller());
-        let id_info = info.clone();
-        let join = handle.spawn_blocking(move || {
-            id_info.record_current_id();
-            resource.run_in_async_scope(f)
-        });
-        info.set_tokio_id(join.id());
+        let join = handle.spawn_blocking(move || resource.run_in_async_scope(f));
+        set_tokio_id(info, join.id());
         join
     }
 
@@ -509,12 +504,12 @@ impl Builder {
         F::Output: 'static,
     {
         let (resource, info) = task_resource(LOCAL_TASK, self.name, Location::caller());
-        let future = resource.wrap_future(recording_id(info.clone(), future));
+        let future = resource.wrap_future(future);
         // A `LocalRuntime` runs the runtime hooks for its local tasks.
         let wrapped = WrappedSpawn::mark();
         let handle = tokio::task::spawn_local(future);
         drop(wrapped);
-        info.set_tokio_id(handle.id());
+        set_tokio_id(info, handle.id());
         handle
     }
 
@@ -537,9 +532,9 @@ impl Builder {
         F::Output: 'static,
     {
         let (resource, info) = task_resource(LOCAL_TASK, self.name, Location::caller());
-        let future = resource.wrap_future(recording_id(info.clone(), future));
+        let future = resource.wrap_future(future);
         let handle = local_set.spawn_local(future);
-        info.set_tokio_id(handle.id());
+        set_tokio_id(info, handle.id());
         handle
     }
 }
