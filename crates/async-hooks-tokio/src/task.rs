@@ -166,7 +166,6 @@ impl TaskInfo {
     fn set_tokio_id(&self, id: tokio::task::Id) {
         let _ = self.tokio_id.set(id);
     }
-
 }
 
 impl fmt::Debug for TaskInfo {
