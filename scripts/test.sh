@@ -19,6 +19,9 @@ if [ "${CI:-}" = "true" ]; then
     profile=(--profile ci)
 fi
 
+echo "== headless Chromium, for the report's browser test"
+bash scripts/install-chromium.sh
+
 echo "== unit, integration and example tests (cargo nextest)"
 cargo nextest run --workspace "${profile[@]}"
 
