@@ -13,7 +13,7 @@
 //! | [`execution_async_id`](crate::execution_async_id) | 0.3 | one thread-local read |
 //! | resource life (create, one scope, destroy), no hook | 34.5 | a disabled hook costs the same (S12) |
 //! | the same, one no-op hook of all four callbacks | 61 | |
-//! | the same, eight hooks | 96 | |
+//! | the same, eight hooks | 96–107 | |
 //! | [`AsyncLocalStorage::get`](crate::AsyncLocalStorage::get) of a `u64` | 2.5 | |
 //! | [`AsyncLocalStorage::run`](crate::AsyncLocalStorage::run) | 40 | two allocations |
 //! | create + destroy with 100 stores in use ÷ with 1 | 1.0× | capture is O(1) (S33) |
@@ -44,7 +44,7 @@
 //! ## Targets
 //!
 //! The project set targets for this machine. Met: `execution_async_id` within 2× a
-//! thread-local read (1.0×); the resource life with eight hooks ≤ 200 ns (96); `get` and `with`
+//! thread-local read (1.0×); the resource life with eight hooks ≤ 200 ns (96–107); `get` and `with`
 //! ≤ 3 ns (2.5); creation with 100 stores in use within 10% of creation with one (1.0×). At
 //! the line: the resource life with one hook, 61 ns against 60, within the machine's noise.
 //! Missed: the resource life with no hook, 34.5 ns against 25, for the reason given above; and
