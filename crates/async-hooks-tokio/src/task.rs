@@ -203,6 +203,25 @@ fn task_resource(
     }
 }
 
+/// Makes `future` a task resource of type `resource_type` and hands it to `spawn`, marked as
+/// wrapped so that the runtime-hook mode does not make it a second resource.
+#[inline]
+fn spawn_wrapped<F: Future, O>(
+    resource_type: &'static str,
+    name: Option<String>,
+    spawned_at: &'static Location<'static>,
+    future: F,
+    spawn: impl FnOnce(InAsyncScope<F>) -> JoinHandle<O>,
+) -> JoinHandle<O> {
+    let (resource, info) = task_resource(resource_type, name, spawned_at);
+    let future = resource.wrap_future(future);
+    let wrapped = WrappedSpawn::mark();
+    let handle = spawn(future);
+    drop(wrapped);
+    set_tokio_id(info, handle.id());
+    handle
+}
+
 /// Fills in the Tokio id of a named task once its spawn returned it.
 #[inline]
 fn set_tokio_id(info: Option<Arc<TaskInfo>>, id: tokio::task::Id) {
@@ -391,13 +410,7 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (resource, info) = task_resource(TASK, self.name, Location::caller());
-        let future = resource.wrap_future(future);
-        let wrapped = WrappedSpawn::mark();
-        let handle = tokio::spawn(future);
-        drop(wrapped);
-        set_tokio_id(info, handle.id());
-        handle
+        spawn_wrapped(TASK, self.name, Location::caller(), future, tokio::spawn)
     }
 
     /// Spawns the task on the runtime of `handle`, as `Handle::spawn` does; it can be called
@@ -417,13 +430,9 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (resource, info) = task_resource(TASK, self.name, Location::caller());
-        let future = resource.wrap_future(future);
-        let wrapped = WrappedSpawn::mark();
-        let join = handle.spawn(future);
-        drop(wrapped);
-        set_tokio_id(info, join.id());
-        join
+        spawn_wrapped(TASK, self.name, Location::caller(), future, |f| {
+            handle.spawn(f)
+        })
     }
 
     /// Runs `f` on the current runtime's blocking pool, as [`spawn_blocking`] does.
@@ -502,14 +511,10 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (resource, info) = task_resource(LOCAL_TASK, self.name, Location::caller());
-        let future = resource.wrap_future(future);
-        // A `LocalRuntime` runs the runtime hooks for its local tasks.
-        let wrapped = WrappedSpawn::mark();
-        let handle = tokio::task::spawn_local(future);
-        drop(wrapped);
-        set_tokio_id(info, handle.id());
-        handle
+        // A `LocalRuntime` runs the runtime hooks for its local tasks: the mark matters here.
+        spawn_wrapped(LOCAL_TASK, self.name, Location::caller(), future, |f| {
+            tokio::task::spawn_local(f)
+        })
     }
 
     /// Spawns a `!Send` task on `local_set`, as `LocalSet::spawn_local` does; it runs once the
@@ -530,11 +535,10 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (resource, info) = task_resource(LOCAL_TASK, self.name, Location::caller());
-        let future = resource.wrap_future(future);
-        let handle = local_set.spawn_local(future);
-        set_tokio_id(info, handle.id());
-        handle
+        // `LocalSet` tasks get no runtime hooks, so the mark is simply not consumed.
+        spawn_wrapped(LOCAL_TASK, self.name, Location::caller(), future, |f| {
+            local_set.spawn_local(f)
+        })
     }
 }
 
